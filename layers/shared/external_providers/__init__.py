@@ -1,0 +1,1 @@
+"""Shared package of the External providers service: domain, stores and provider clients."""

@@ -1,0 +1,1 @@
+"""HTTP clients that validate keys with the providers and read their credit."""
