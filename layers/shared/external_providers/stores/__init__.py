@@ -1,0 +1,1 @@
+"""The only modules that touch DynamoDB and Secrets Manager."""

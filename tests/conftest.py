@@ -1,0 +1,3 @@
+"""Fixtures and plugins for the whole suite."""
+
+pytest_plugins = ["pytester", "tests.key_guard"]
