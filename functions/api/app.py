@@ -139,12 +139,17 @@ def handle_service_error(error: ServiceError) -> Response[dict[str, Any]]:
     return error_response(error.http_status, error.code, error.message)
 
 
+def describe_problem(detail: dict[str, Any]) -> str:
+    """Name the field and the problem; pydantic's messages never include the input value."""
+    if detail["type"] == "json_invalid":
+        return "body: not valid JSON"
+    location = [str(part) for part in detail["loc"] if part != "body" and not isinstance(part, int)]
+    return f"{'.'.join(location) or 'body'}: {detail.get('msg', detail['type'])}"
+
+
 @app.exception_handler(RequestValidationError)
 def handle_invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
-    problems = []
-    for detail in error.errors():
-        location = ".".join(str(part) for part in detail["loc"] if part != "body") or "body"
-        problems.append(f"{location}: {detail.get('msg', detail['type'])}")
+    problems = [describe_problem(detail) for detail in error.errors()]
     logger.info("invalid request", problems=problems)
     return error_response(400, "invalid_request", "Invalid request. " + "; ".join(problems))
 

@@ -13,7 +13,7 @@ from external_providers.provider_config import ProviderConfig
 class SaveProviderRequest(BaseModel):
     """Body of Save: a new key, the switch, or both."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     api_key: str | None = Field(
         default=None,
