@@ -155,6 +155,18 @@ def test_read_timeout_on_billable_post_not_retried(
     assert "did not answer within 1 seconds" in raised.value.message
 
 
+def test_dropped_connection_on_billable_post_not_retried(
+    http: ProviderHttp, provider: FakeProvider
+) -> None:
+    provider.script("POST", COMPLETIONS_PATH, httpx.RemoteProtocolError)
+
+    with pytest.raises(ProviderUnavailable) as raised:
+        http.post_billable(COMPLETIONS_URL, OPENROUTER_KEY, PROBE)
+
+    assert provider.count("POST", COMPLETIONS_PATH) == 1
+    assert "connection to OpenRouter failed" in raised.value.message
+
+
 @pytest.mark.parametrize("status", [400, 401, 402, 403, 404])
 def test_client_errors_not_retried(http: ProviderHttp, provider: FakeProvider, status: int) -> None:
     provider.script("GET", KEY_PATH, error_response(status, message="refused", code=status))

@@ -201,7 +201,9 @@ class ProviderHttp:
                 f"{self.name} did not answer within {self._timeout_seconds:g} seconds. "
                 "Try again in a few minutes."
             )
-        return f"Could not connect to {self.name}. Try again in a few minutes."
+        if isinstance(error, httpx.ConnectError):
+            return f"Could not connect to {self.name}. Try again in a few minutes."
+        return f"The connection to {self.name} failed. Try again in a few minutes."
 
     def _log_retry(self, path: str, status: int | str, attempt: int) -> None:
         logger.info(

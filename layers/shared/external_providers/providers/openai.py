@@ -77,6 +77,9 @@ class OpenAIClient:
     a restricted key passed the embedding request when it was saved, and a check that may
     not spend cannot learn more, so it must not take the key out of service.
     A project key cannot read the account balance, so credit is always unknown.
+
+    NOTE: without `allow_spend` an exhausted quota looks `active`, so only a check that may
+    spend (Save, or a re-check after traffic was refused) can find `insufficient_credits`.
     """
 
     def __init__(
