@@ -31,7 +31,7 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, None]:
     outcome = yield
-    report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
+    report: pytest.TestReport = outcome.get_result()
     # Sections accumulate over the phases: read only this phase's own.
     texts = [content for title, content in report.sections if title.endswith(f" {report.when}")]
     if call.excinfo is not None:

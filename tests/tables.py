@@ -13,12 +13,13 @@ if TYPE_CHECKING:
 TEMPLATE = Path(__file__).resolve().parents[1] / "template.yaml"
 
 
-class _TagIgnoringLoader(yaml.SafeLoader):
+class _TagIgnoringLoader(yaml.SafeLoader):  # type: ignore[misc]
     """Reads CloudFormation short tags (!Ref, !Sub, ...) as plain values."""
 
 
 _TagIgnoringLoader.add_multi_constructor(
-    "!", lambda loader, suffix, node: None  # the table schema uses no intrinsic functions
+    "!",
+    lambda loader, suffix, node: None,  # the table schema uses no intrinsic functions
 )
 
 
@@ -30,9 +31,7 @@ def create_template_tables(dynamodb: DynamoDBClient) -> dict[str, str]:
         if resource["Type"] != "AWS::DynamoDB::Table":
             continue
         properties = resource["Properties"]
-        options = {
-            key: properties[key] for key in ("GlobalSecondaryIndexes",) if key in properties
-        }
+        options = {key: properties[key] for key in ("GlobalSecondaryIndexes",) if key in properties}
         dynamodb.create_table(
             TableName=logical_id,
             KeySchema=properties["KeySchema"],

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
-from typing_extensions import Annotated
 
 from external_providers.api_models import (
     ErrorBody,
@@ -33,7 +33,7 @@ tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayHttpResolver(enable_validation=True)
 
-ERROR_RESPONSES: dict[int, dict[str, Any]] = {
+ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
     status: {
         "description": description,
         "content": {"application/json": {"model": ErrorBody}},
@@ -43,7 +43,7 @@ ERROR_RESPONSES: dict[int, dict[str, Any]] = {
         401: "unauthorized: no valid token",
         403: "forbidden or enterprise_plan_required",
         409: "key_required: enabling with no key stored; conflict: a concurrent change",
-        422: "invalid_key, insufficient_credits or insufficient_scope: the provider rejected the key",
+        422: "invalid_key, insufficient_credits or insufficient_scope: the provider rejected it",
         503: "provider_unavailable: the provider could not be reached or failed; try again",
         500: "internal_error",
     }.items()
@@ -55,7 +55,7 @@ _service: ProviderService | None = None
 
 
 def provider_service() -> ProviderService:
-    global _service  # noqa: PLW0603 - built once per container, on first use
+    global _service
     if _service is None:
         _service = build_provider_service(get_settings())
     return _service
@@ -68,7 +68,7 @@ def current_caller() -> Caller:
 
 @app.get("/providers", responses=ERROR_RESPONSES, summary="Both providers' settings")
 def list_providers() -> ProviderSettingsList:
-    configs = provider_service().list(current_caller())
+    configs = provider_service().list_all(current_caller())
     return ProviderSettingsList(providers=[ProviderSettings.from_config(c) for c in configs])
 
 
@@ -87,8 +87,13 @@ def save_provider(
     provider: ProviderPath, body: Annotated[SaveProviderRequest, Body()]
 ) -> ProviderSettings:
     caller = current_caller()
-    logger.info("saving provider settings", org_id=caller.org_id, provider=provider,
-                new_key=body.api_key is not None, enabled=body.enabled)
+    logger.info(
+        "saving provider settings",
+        org_id=caller.org_id,
+        provider=provider,
+        new_key=body.api_key is not None,
+        enabled=body.enabled,
+    )
 
     config = provider_service().save(caller, provider, body.api_key, body.enabled)
 
@@ -154,7 +159,7 @@ def handle_invalid_request(error: RequestValidationError) -> Response[dict[str, 
     return error_response(400, "invalid_request", "Invalid request. " + "; ".join(problems))
 
 
-@app.exception_handler((ClientError, BotoCoreError))
+@app.exception_handler([ClientError, BotoCoreError])
 def handle_aws_error(error: ClientError | BotoCoreError) -> Response[dict[str, Any]]:
     logger.exception("AWS call failed")
     return error_response(

@@ -184,7 +184,7 @@ def api(aws: AwsStack, sandbox: Sandbox) -> Callable[..., ApiResponse]:
         raw_body: str | None = None,
     ) -> ApiResponse:
         event = http_api_event(method, path, claims=claims, body=body, raw_body=raw_body)
-        result = app.lambda_handler(event, LambdaContext())  # type: ignore[arg-type]
+        result = app.lambda_handler(event, LambdaContext())
         assert_no_key(json.dumps(result))
         return ApiResponse(
             status=result["statusCode"],

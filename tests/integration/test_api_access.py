@@ -15,7 +15,9 @@ FUNDED_OPENROUTER = "sk-or-v1-" + "c3" * 32
 def saved_key(api: Api, sandbox: Sandbox) -> dict[str, Any]:
     """An active OpenRouter key of org_123, and its settings as the API returns them."""
     sandbox.set_key(FUNDED_OPENROUTER, "openrouter")
-    response = api("PUT", "/providers/openrouter", body={"api_key": FUNDED_OPENROUTER, "enabled": True})
+    response = api(
+        "PUT", "/providers/openrouter", body={"api_key": FUNDED_OPENROUTER, "enabled": True}
+    )
     assert response.status == 200
     settings: dict[str, Any] = response.json
     return settings
@@ -54,7 +56,10 @@ def test_member_may_read(api: Api, saved_key: dict[str, Any]) -> None:
 
 def test_non_enterprise_org_may_not_write(api: Api, saved_key: dict[str, Any]) -> None:
     response = api(
-        "PUT", "/providers/openrouter", body={"enabled": False}, claims=claims(org_plan="pro", org_role="owner")
+        "PUT",
+        "/providers/openrouter",
+        body={"enabled": False},
+        claims=claims(org_plan="pro", org_role="owner"),
     )
 
     assert response.status == 403

@@ -27,7 +27,9 @@ def test_save_funded_key_activates_it(api: Api, aws: AwsStack, sandbox: Sandbox)
 
     # When it is saved and switched on
     response = api(
-        "PUT", "/providers/openrouter", body={"api_key": f"  {FUNDED_OPENROUTER}\n", "enabled": True}
+        "PUT",
+        "/providers/openrouter",
+        body={"api_key": f"  {FUNDED_OPENROUTER}\n", "enabled": True},
     )
 
     # Then it is active, shown by its hint only, and stored as a secret under the prefix
@@ -166,7 +168,9 @@ def test_delete_then_save_again_at_once(api: Api, aws: AwsStack, sandbox: Sandbo
 
     deleted = api("DELETE", "/providers/openrouter")
     after_delete = api("GET", "/providers/openrouter").json
-    saved = api("PUT", "/providers/openrouter", body={"api_key": FUNDED_OPENROUTER, "enabled": True})
+    saved = api(
+        "PUT", "/providers/openrouter", body={"api_key": FUNDED_OPENROUTER, "enabled": True}
+    )
 
     assert deleted.status == 204
     assert deleted.body == ""
@@ -201,7 +205,9 @@ def test_validate_records_exhausted_credit(api: Api, sandbox: Sandbox) -> None:
 
 def test_validate_unreachable_provider_keeps_status(api: Api, sandbox: Sandbox) -> None:
     sandbox.set_key(FUNDED_OPENROUTER, "openrouter")
-    saved = api("PUT", "/providers/openrouter", body={"api_key": FUNDED_OPENROUTER, "enabled": True})
+    saved = api(
+        "PUT", "/providers/openrouter", body={"api_key": FUNDED_OPENROUTER, "enabled": True}
+    )
     sandbox.set_key(FUNDED_OPENROUTER, "openrouter", latency_ms=3000)
 
     response = api("POST", "/providers/openrouter/validate")

@@ -9,7 +9,12 @@ from external_providers.errors import EnterprisePlanRequired, Forbidden, Unautho
 
 
 def claims(**overrides: Any) -> dict[str, Any]:
-    return {"sub": "user_42", "org_id": "org_123", "org_plan": "enterprise", "org_role": "admin"} | overrides
+    return {
+        "sub": "user_42",
+        "org_id": "org_123",
+        "org_plan": "enterprise",
+        "org_role": "admin",
+    } | overrides
 
 
 def test_caller_from_claims_reads_the_claims() -> None:

@@ -39,7 +39,9 @@ def normalize_key(provider: Provider, raw: str) -> str:
         )
     prefix = KEY_PREFIXES[provider]
     if not key.startswith(prefix):
-        raise InvalidRequest(f"api_key is not a {provider.value} key: it must start with '{prefix}'.")
+        raise InvalidRequest(
+            f"api_key is not a {provider.value} key: it must start with '{prefix}'."
+        )
     return key
 
 

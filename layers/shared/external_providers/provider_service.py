@@ -38,8 +38,8 @@ class ProviderService:
         self._client_for = client_for
         self._clock = clock
 
-    def list(self, caller: Caller) -> list[ProviderConfig]:
-        return self._store.list(caller.org_id)
+    def list_all(self, caller: Caller) -> list[ProviderConfig]:
+        return self._store.list_all(caller.org_id)
 
     def get(self, caller: Caller, provider: Provider) -> ProviderConfig:
         return self._store.get(caller.org_id, provider)
@@ -62,7 +62,9 @@ class ProviderService:
             return self._save_key(caller, current, key, enabled)
         if enabled:
             return self._enable_stored_key(caller, current)
-        return self._write(caller, current.model_copy(update={"enabled": False}), AuditAction.PROVIDER_DISABLED)
+        return self._write(
+            caller, current.model_copy(update={"enabled": False}), AuditAction.PROVIDER_DISABLED
+        )
 
     def _save_key(
         self, caller: Caller, current: ProviderConfig, key: str, enabled: bool | None
@@ -95,7 +97,11 @@ class ProviderService:
             self._secrets.make_current(
                 previous.org_id, previous.provider, previous.key_version, version
             )
-        logger.info("undid key storage after a failed save", org_id=previous.org_id, provider=previous.provider)
+        logger.info(
+            "undid key storage after a failed save",
+            org_id=previous.org_id,
+            provider=previous.provider,
+        )
 
     def _enable_stored_key(self, caller: Caller, current: ProviderConfig) -> ProviderConfig:
         if current.key_version is None:
@@ -164,16 +170,18 @@ class ProviderService:
         """
         caller.require_writer()
         current = self._store.get(caller.org_id, provider)
-        cleared = ProviderConfig(
-            org_id=caller.org_id, provider=provider, revision=current.revision
-        )
+        cleared = ProviderConfig(org_id=caller.org_id, provider=provider, revision=current.revision)
         self._write(caller, cleared, AuditAction.KEY_DELETED)
         self._secrets.delete(caller.org_id, provider)
 
     def _write(self, caller: Caller, config: ProviderConfig, action: AuditAction) -> ProviderConfig:
         now = self._clock()
         stored = config.model_copy(
-            update={"updated_at": now, "updated_by": caller.user_id, "revision": config.revision + 1}
+            update={
+                "updated_at": now,
+                "updated_by": caller.user_id,
+                "revision": config.revision + 1,
+            }
         )
         audit = AuditEntry(
             org_id=stored.org_id,

@@ -30,4 +30,4 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Return the settings, read from the environment on first use."""
-    return Settings()  # type: ignore[call-arg]
+    return Settings()

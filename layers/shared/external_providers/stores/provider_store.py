@@ -20,6 +20,7 @@ from external_providers.provider_config import AuditEntry, ProviderConfig
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import PutTypeDef
 
 PROVIDER_PREFIX = "PROVIDER#"
 AUDIT_PREFIX = "AUDIT#"
@@ -67,7 +68,7 @@ class ProviderStore:
             return ProviderConfig(org_id=org_id, provider=provider)
         return ProviderConfig.model_validate(from_item(response["Item"]))
 
-    def list(self, org_id: str) -> list[ProviderConfig]:
+    def list_all(self, org_id: str) -> list[ProviderConfig]:
         """Return the state of every provider, in the order of the `Provider` enum."""
         response = self._client.query(
             TableName=self._table_name,
@@ -96,13 +97,13 @@ class ProviderStore:
         request wrote in between, and `ConcurrentUpdate` is raised with nothing written.
         """
         partition = org_partition(config.org_id)
-        state_put = {
+        state_put: PutTypeDef = {
             "TableName": self._table_name,
             "Item": to_item(config, pk=partition, sk=PROVIDER_PREFIX + config.provider.value),
             "ConditionExpression": "attribute_not_exists(pk) OR revision = :expected",
             "ExpressionAttributeValues": {":expected": {"N": str(config.revision - 1)}},
         }
-        audit_put = {
+        audit_put: PutTypeDef = {
             "TableName": self._table_name,
             "Item": to_item(
                 audit,
@@ -112,10 +113,12 @@ class ProviderStore:
         }
         try:
             self._client.transact_write_items(
-                TransactItems=[{"Put": state_put}, {"Put": audit_put}]  # type: ignore[list-item]
+                TransactItems=[{"Put": state_put}, {"Put": audit_put}]
             )
         except self._client.exceptions.TransactionCanceledException as error:
-            reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+            reasons = [
+                reason.get("Code") for reason in error.response.get("CancellationReasons", [])
+            ]
             if "ConditionalCheckFailed" in reasons:
                 raise ConcurrentUpdate(
                     f"The {config.provider.value} settings changed while saving. "

@@ -10,6 +10,7 @@ from external_providers.domain import Provider
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_secretsmanager.type_defs import CreateSecretRequestTypeDef
 
 logger = Logger(child=True)
 
@@ -52,22 +53,22 @@ class SecretStore:
         return response["VersionId"]
 
     def _create(self, name: str, org_id: str, provider: Provider, api_key: str) -> str:
-        options = {"KmsKeyId": self._kms_key_id} if self._kms_key_id else {}
+        request: CreateSecretRequestTypeDef = {
+            "Name": name,
+            "SecretString": api_key,
+            "Description": f"{provider.value} API key of org {org_id}",
+            "Tags": [
+                {"Key": "org_id", "Value": org_id},
+                {"Key": "provider", "Value": provider.value},
+            ],
+        }
+        if self._kms_key_id:
+            request["KmsKeyId"] = self._kms_key_id
         try:
-            response = self._client.create_secret(
-                Name=name,
-                SecretString=api_key,
-                Description=f"{provider.value} API key of org {org_id}",
-                Tags=[
-                    {"Key": "org_id", "Value": org_id},
-                    {"Key": "provider", "Value": provider.value},
-                ],
-                **options,
-            )
+            return self._client.create_secret(**request)["VersionId"]
         except self._client.exceptions.ResourceExistsException:
             # Another request created it between our describe and create.
-            response = self._client.put_secret_value(SecretId=name, SecretString=api_key)
-        return response["VersionId"]
+            return self._client.put_secret_value(SecretId=name, SecretString=api_key)["VersionId"]
 
     def get(self, org_id: str, provider: Provider, version_id: str) -> str:
         """Return the key stored in one version of the org's secret."""
