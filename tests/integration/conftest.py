@@ -74,9 +74,11 @@ class AwsStack:
         return f"{SECRET_PREFIX}{org_id}/{provider}"
 
     def secret_value(self, org_id: str, provider: str) -> str:
-        return self.secrets.get_secret_value(SecretId=self.secret_name(org_id, provider))[
-            "SecretString"
-        ]
+        # moto's default answer ignores moved stage labels, so ask for AWSCURRENT by name.
+        response = self.secrets.get_secret_value(
+            SecretId=self.secret_name(org_id, provider), VersionStage="AWSCURRENT"
+        )
+        return response["SecretString"]
 
     def secret_kms_key(self, org_id: str, provider: str) -> str | None:
         return self.secrets.describe_secret(SecretId=self.secret_name(org_id, provider)).get(

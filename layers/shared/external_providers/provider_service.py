@@ -6,11 +6,18 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from aws_lambda_powertools import Logger
+from botocore.exceptions import BotoCoreError, ClientError
 
 from external_providers.api_keys import key_hint, normalize_key
 from external_providers.caller import Caller
 from external_providers.domain import Provider, Status
-from external_providers.errors import InvalidRequest, KeyRejected, KeyRequired, ProviderUnavailable
+from external_providers.errors import (
+    InvalidRequest,
+    KeyRejected,
+    KeyRequired,
+    ProviderUnavailable,
+    ServiceError,
+)
 from external_providers.provider_config import AuditAction, AuditEntry, ProviderConfig
 from external_providers.providers.base import KeyCheck, ProviderClient
 from external_providers.stores.provider_store import ProviderStore
@@ -86,17 +93,30 @@ class ProviderService:
         )
         try:
             return self._write(caller, updated, AuditAction.KEY_SAVED)
-        except Exception:
+        except (ServiceError, ClientError, BotoCoreError):
             self._undo_secret_put(current, version)
             raise
 
     def _undo_secret_put(self, previous: ProviderConfig, version: str) -> None:
-        if previous.key_version is None:
-            self._secrets.delete(previous.org_id, previous.provider)
-        else:
-            self._secrets.make_current(
-                previous.org_id, previous.provider, previous.key_version, version
+        """Put the secret back as it was before a save whose state write failed.
+
+        The stored state still pins the previous version, so the new key is never used even
+        when this undo fails too; it only keeps the secret's current version honest.
+        """
+        try:
+            if previous.key_version is None:
+                self._secrets.delete(previous.org_id, previous.provider)
+            else:
+                self._secrets.make_current(
+                    previous.org_id, previous.provider, previous.key_version, version
+                )
+        except (ClientError, BotoCoreError):
+            logger.exception(
+                "failed to undo key storage after a failed save",
+                org_id=previous.org_id,
+                provider=previous.provider,
             )
+            return
         logger.info(
             "undid key storage after a failed save",
             org_id=previous.org_id,
