@@ -20,7 +20,7 @@ from external_providers.provider_config import AuditEntry, ProviderConfig
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import PutTypeDef
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, PutTypeDef
 
 PROVIDER_PREFIX = "PROVIDER#"
 AUDIT_PREFIX = "AUDIT#"
@@ -49,6 +49,19 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {name: _deserializer.deserialize(value) for name, value in item.items()}
 
 
+def provider_key(org_id: str, provider: Provider) -> dict[str, AttributeValueTypeDef]:
+    return {"pk": {"S": org_partition(org_id)}, "sk": {"S": PROVIDER_PREFIX + provider.value}}
+
+
+def config_from_item(
+    org_id: str, provider: Provider, item: dict[str, Any] | None
+) -> ProviderConfig:
+    """Parse a provider item. No item (None) gives the state of a provider never configured."""
+    if item is None:
+        return ProviderConfig(org_id=org_id, provider=provider)
+    return ProviderConfig.model_validate(from_item(item))
+
+
 class ProviderStore:
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self._client = client
@@ -57,16 +70,9 @@ class ProviderStore:
     def get(self, org_id: str, provider: Provider) -> ProviderConfig:
         """Return the provider's state, or the state of a provider never configured."""
         response = self._client.get_item(
-            TableName=self._table_name,
-            Key={
-                "pk": {"S": org_partition(org_id)},
-                "sk": {"S": PROVIDER_PREFIX + provider.value},
-            },
-            ConsistentRead=True,
+            TableName=self._table_name, Key=provider_key(org_id, provider), ConsistentRead=True
         )
-        if "Item" not in response:
-            return ProviderConfig(org_id=org_id, provider=provider)
-        return ProviderConfig.model_validate(from_item(response["Item"]))
+        return config_from_item(org_id, provider, response.get("Item"))
 
     def list_all(self, org_id: str) -> list[ProviderConfig]:
         """Return the state of every provider, in the order of the `Provider` enum."""
