@@ -37,6 +37,7 @@ class LocalTestStack:
     lambda_url: str
     aws_url: str
     template: Template
+    runtime: FunctionRuntime
 
     def token(self, **claims: Any) -> str:
         """Sign a valid token for the test API; `claims` replace the standard ones."""
@@ -76,13 +77,15 @@ def local_test_stack() -> Iterator[LocalTestStack]:
     api = start_server("HTTP API", bind_socket("127.0.0.1", 0, "HTTP API"), gateway)
     invoke_api = LambdaInvokeApi(runtime, function_arn_prefix=FUNCTION_ARN_PREFIX)
     lambda_api = start_server("Invoke API", bind_socket("127.0.0.1", 0, "Invoke API"), invoke_api)
-    subscriptions, schedules = read_event_sources(template, functions)
     event_sources = EventSources(
-        subscriptions, schedules, runtime=runtime, template=template, aws_endpoint_url=moto.url
+        read_event_sources(template, functions),
+        runtime=runtime,
+        template=template,
+        aws_endpoint_url=moto.url,
     )
     event_sources.start()
 
-    yield LocalTestStack(api.url, lambda_api.url, moto.url, template)
+    yield LocalTestStack(api.url, lambda_api.url, moto.url, template, runtime)
 
     event_sources.stop()
     reset_moto(moto.url)

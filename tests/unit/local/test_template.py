@@ -108,11 +108,14 @@ def test_real_template_sub_with_pseudo_parameters() -> None:
 def test_real_template_outputs_resolve() -> None:
     template = with_kms_key(real_template())
 
-    outputs = template.resolve(template.document["Outputs"])
+    outputs = template.document["Outputs"]
 
-    assert outputs["ApiUrl"]["Value"] == "https://httpapi.execute-api.us-east-1.amazonaws.com"
-    assert outputs["ProvidersTableName"]["Value"] == "external-providers-ProvidersTable"
-    assert outputs["KeysKmsKeyArn"]["Value"].endswith(f":key/{KMS_KEY_ID}")
+    api_url = template.resolve(outputs["ApiUrl"]["Value"])
+    table_name = template.resolve(outputs["ProvidersTableName"]["Value"])
+    key_arn = template.resolve(outputs["KeysKmsKeyArn"]["Value"])
+    assert api_url == "https://httpapi.execute-api.us-east-1.amazonaws.com"
+    assert table_name == "external-providers-ProvidersTable"
+    assert key_arn.endswith(f":key/{KMS_KEY_ID}")
 
 
 def test_kms_key_ref_before_creation_fails() -> None:
