@@ -1,0 +1,34 @@
+"""`OrgPlanChanged`: the EventBridge event that reports an org's new plan.
+
+The platform's billing service publishes it, with source `platform.billing` by default (the
+template's `PlanEventSource` parameter) and this detail:
+
+    {"org_id": "org_123", "plan": "enterprise"}
+
+`plan` is the plan's id as the dashboard's tokens carry it in `org_plan`.
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from pydantic import AwareDatetime, BaseModel, Field
+
+from external_providers.resolution import ORG_ID_PATTERN
+from external_providers.stores.plan_store import OrgPlan
+
+DETAIL_TYPE = "OrgPlanChanged"
+
+
+class OrgPlanChangedDetail(BaseModel):
+    org_id: str = Field(pattern=ORG_ID_PATTERN)
+    plan: str = Field(min_length=1, max_length=64)
+
+
+class OrgPlanChanged(EventBridgeModel):
+    """The event as EventBridge delivers it; `time` orders changes that arrive out of order."""
+
+    time: AwareDatetime
+    detail: OrgPlanChangedDetail
+
+    def org_plan(self) -> OrgPlan:
+        return OrgPlan(org_id=self.detail.org_id, plan=self.detail.plan, changed_at=self.time)
