@@ -54,6 +54,8 @@ def print_banner(
     line(f"  AWS (moto)         {urls.aws}   (the functions' AWS_ENDPOINT_URL)")
     line(f"  Provider sandbox   {urls.sandbox}   (/openrouter/api/v1, /openai/v1)")
 
+    line("  Code changes take effect after a restart (Ctrl-C, then make dev again).")
+
     line()
     line("Functions (invoke by logical id):")
     for logical_id, spec in functions.items():

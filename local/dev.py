@@ -224,6 +224,13 @@ def start_stack(arguments: argparse.Namespace) -> LocalStack:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = parse_arguments(argv)
+    if not arguments.template.is_file():
+        print(
+            f"error: template {arguments.template} not found; pass --template PATH",
+            file=sys.stderr,
+        )
+        return 1
+
     # Libraries log at WARNING, Python's default root level. The local stack's own lines and
     # the sandbox's request lines (werkzeug) are logged at INFO.
     logging.basicConfig(
@@ -247,6 +254,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
+
+    if connect_host(arguments.host) not in ("127.0.0.1", "::1", "localhost"):
+        logger.warning(
+            "listening on %s: other machines can reach the local stack, and its tokens are "
+            "signed with a published secret",
+            arguments.host,
+        )
 
     started = time.monotonic()
     try:

@@ -412,20 +412,24 @@ def _applied(loaded: _LoadedFunction) -> Iterator[None]:
     os.environ.update(loaded.environment)
     sys.path[:0] = [str(spec.code_dir), *(str(path) for path in spec.layer_dirs)]
     sys.modules.update(loaded.private_modules)
+    modules_before = set(sys.modules) - set(loaded.private_modules)
     try:
         yield
     finally:
-        loaded.private_modules = _take_modules_under(spec.code_dir)
+        candidates = set(sys.modules) - modules_before
+        loaded.private_modules = _take_modules_under(spec.code_dir, candidates)
         sys.path[:] = saved_path
         os.environ.clear()
         os.environ.update(saved_environment)
 
 
-def _take_modules_under(directory: Path) -> dict[str, ModuleType]:
+def _take_modules_under(directory: Path, names: set[str]) -> dict[str, ModuleType]:
+    """Remove from sys.modules, and return, those of `names` loaded from `directory`."""
+    prefix = str(directory) + os.sep
     taken = {}
-    for name, module in list(sys.modules.items()):
-        module_file = getattr(module, "__file__", None)
-        if module_file and Path(module_file).resolve().is_relative_to(directory):
+    for name in names:
+        module_file = getattr(sys.modules.get(name), "__file__", None)
+        if module_file and os.path.abspath(module_file).startswith(prefix):
             taken[name] = sys.modules.pop(name)
     return taken
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import re
+import shlex
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,9 +101,13 @@ def load_template_document(text: str) -> dict[str, Any]:
 
 
 def parse_parameter_overrides(items: Sequence[str]) -> dict[str, str]:
-    """Parse `Key=Value` items, or SAM's `ParameterKey=Key,ParameterValue=Value` form."""
+    """Parse `Key=Value` items, or SAM's `ParameterKey=Key,ParameterValue=Value` form.
+
+    Like SAM, an item may hold several space-separated overrides (`"A=1 B=2"`), and a value
+    with spaces is quoted (`"Description='two words'"`).
+    """
     overrides: dict[str, str] = {}
-    for item in items:
+    for item in (part for argument in items for part in shlex.split(argument)):
         long_form = re.fullmatch(r"ParameterKey=([^,]+),ParameterValue=(.*)", item, re.DOTALL)
         if long_form:
             key, value = long_form.group(1), long_form.group(2)
