@@ -261,7 +261,10 @@ class FunctionRuntime:
                 context = _context(spec, request_id, started)
                 with _applied(loaded):
                     result = loaded.handler(event, context)
-            except FunctionError:
+            except FunctionError as error:
+                logger.error(
+                    "function %s failed (request %s): %s", spec.logical_id, request_id, error
+                )
                 raise
             except (Exception, SystemExit) as error:
                 logger.exception("function %s failed (request %s)", spec.logical_id, request_id)
