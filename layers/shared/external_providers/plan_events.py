@@ -10,13 +10,12 @@ template's `PlanEventSource` parameter) and this detail:
 
 from __future__ import annotations
 
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from pydantic import AwareDatetime, BaseModel, Field
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from external_providers.resolution import ORG_ID_PATTERN
 from external_providers.stores.plan_store import OrgPlan
-
-DETAIL_TYPE = "OrgPlanChanged"
 
 
 class OrgPlanChangedDetail(BaseModel):
@@ -24,9 +23,18 @@ class OrgPlanChangedDetail(BaseModel):
     plan: str = Field(min_length=1, max_length=64)
 
 
-class OrgPlanChanged(EventBridgeModel):
-    """The event as EventBridge delivers it; `time` orders changes that arrive out of order."""
+class OrgPlanChanged(BaseModel):
+    """The event as EventBridge delivers it, with the envelope fields this service reads.
 
+    `time` orders changes that arrive out of order. Other envelope fields (`account`,
+    `region`, ...) are ignored, so a delivery that lacks one is still recorded.
+    """
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    id: str = Field(min_length=1)
+    source: str
+    detail_type: Literal["OrgPlanChanged"] = Field(alias="detail-type")
     time: AwareDatetime
     detail: OrgPlanChangedDetail
 

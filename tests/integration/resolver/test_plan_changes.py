@@ -1,4 +1,4 @@
-"""The plan changes function against moto, and the resolver's answer for a downgraded org."""
+"""The plan changes function against moto, and the resolver's response for a downgraded org."""
 
 from __future__ import annotations
 
@@ -84,6 +84,15 @@ def test_sample_event_records_plan(aws: AwsStack) -> None:
     assert recorded.changed_at == datetime(2026, 12, 4, 19, 0, tzinfo=UTC)
 
 
+@pytest.mark.parametrize("field", ["account", "region", "resources", "version"])
+def test_unused_envelope_field_may_be_missing(aws: AwsStack, field: str) -> None:
+    from functions.plan_changes import app
+
+    result = app.lambda_handler(without(field), LambdaContext(function_name="PlanChangesFunction"))
+
+    assert result == {"outcome": "recorded"}
+
+
 def test_older_event_does_not_overwrite(aws: AwsStack, change_plan: ChangePlan) -> None:
     # Given a downgrade recorded
     change_plan("pro", "2026-12-04T19:00:00Z")
@@ -136,6 +145,10 @@ def without(field: str) -> dict[str, Any]:
     return event
 
 
+def with_envelope(**fields: Any) -> dict[str, Any]:
+    return {**plan_event("pro"), **fields}
+
+
 @pytest.mark.parametrize(
     "event",
     [
@@ -147,6 +160,8 @@ def without(field: str) -> dict[str, Any]:
         plan_event("pro", time="yesterday"),
         without("detail"),
         without("time"),
+        without("id"),
+        with_envelope(**{"detail-type": "OrgCreated"}),
         {},
         [],
         "OrgPlanChanged",
@@ -160,6 +175,8 @@ def without(field: str) -> dict[str, Any]:
         "time-not-a-time",
         "no-detail",
         "no-time",
+        "no-id",
+        "other-detail-type",
         "empty",
         "list",
         "string",
