@@ -109,11 +109,13 @@ def _print_tokens(line: _Printer, authorizer: JwtAuthorizer) -> None:
 
 
 def _print_demo_keys(line: _Printer, demo_keys: Sequence[DemoKey]) -> None:
+    width = max((len(demo.name) for demo in demo_keys), default=0)
     line()
     line("Demo keys (fake; only the sandbox accepts them):")
+    line(f"  {'name':<{width}}  {'provider':<10}  what it shows")
     for demo in demo_keys:
-        line(f"  {demo.name} ({demo.provider}): {demo.description}")
-        line(f"    {demo.key}")
+        line(f"  {demo.name:<{width}}  {demo.provider:<10}  {demo.description}")
+        line(f"  {'':<{width}}  {'':<10}  {demo.key}")
 
 
 def _print_sample_requests(line: _Printer, api_url: str, demo_keys: Sequence[DemoKey]) -> None:

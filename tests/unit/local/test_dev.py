@@ -1,14 +1,20 @@
-"""The `python -m local.dev` command line: options, default overrides and early errors."""
+"""`python -m local.dev`: options, default overrides, early errors and the printed guide."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
 
+from local.banner import StackUrls, print_banner
 from local.dev import connect_host, local_parameter_overrides, main, parse_arguments
+from local.functions import read_functions
+from local.http_routes import read_http_apis
+from local.sandbox import DEMO_KEYS
 from local.template import TemplateError, parse_parameter_overrides
-from local.tokens import LOCAL_JWT_ISSUER
+from local.tokens import LOCAL_JWT_ISSUER, verify_token
+from tests.unit.local.real_template import REPOSITORY, load_real_template, record_service_ids
 
 SANDBOX_URL = "http://127.0.0.1:3002"
 
@@ -66,3 +72,63 @@ def test_missing_template_fails(tmp_path: Path, capsys: pytest.CaptureFixture[st
 
     assert exit_code == 1
     assert "missing.yaml not found" in capsys.readouterr().err
+
+
+def printed_guide() -> str:
+    template = record_service_ids(load_real_template())
+    functions = read_functions(template)
+    out = io.StringIO()
+    print_banner(
+        StackUrls(
+            api="http://127.0.0.1:3000",
+            lambda_invoke="http://127.0.0.1:3001",
+            aws="http://127.0.0.1:5000",
+            sandbox="http://127.0.0.1:3002",
+        ),
+        template_directory=REPOSITORY,
+        apis=read_http_apis(template, functions),
+        functions=functions,
+        event_sources=None,
+        demo_keys=DEMO_KEYS,
+        out=out,
+    )
+    return out.getvalue()
+
+
+def exported(guide: str, name: str) -> str:
+    [line] = [line for line in guide.splitlines() if line.strip().startswith(f"export {name}=")]
+    return line.split("=", 1)[1]
+
+
+@pytest.mark.parametrize(
+    ("name", "org_id", "plan", "role"),
+    [
+        ("TOKEN", "org_demo", "enterprise", "owner"),
+        ("MEMBER_TOKEN", "org_demo", "enterprise", "member"),
+        ("STARTER_TOKEN", "org_starter", "starter", "owner"),
+    ],
+)
+def test_guide_tokens_pass_the_authorizer(name: str, org_id: str, plan: str, role: str) -> None:
+    token = exported(printed_guide(), name)
+
+    claims = verify_token(
+        token, issuer="https://auth.example.com/", audiences=["external-providers"]
+    )
+
+    assert claims["org_id"] == org_id
+    assert claims["org_plan"] == plan
+    assert claims["org_role"] == role
+    assert claims["exp"] - claims["iat"] >= 4 * 3600
+
+
+def test_guide_lists_urls_and_requests() -> None:
+    guide = printed_guide()
+
+    for url in ("3000", "3001", "5000", "3002"):
+        assert f"http://127.0.0.1:{url}" in guide
+    assert "curl -s http://127.0.0.1:3000/providers" in guide
+    assert "-X PUT http://127.0.0.1:3000/providers/openrouter" in guide
+    assert "-X POST http://127.0.0.1:3000/providers/openrouter/validate" in guide
+    assert "-X DELETE http://127.0.0.1:3000/providers/openrouter" in guide
+    assert exported(guide, "OPENROUTER_KEY") == DEMO_KEYS[0].key
+    assert all(demo.name in guide for demo in DEMO_KEYS)

@@ -12,13 +12,11 @@ from local.functions import read_functions
 from local.http_api import InvalidFunctionResponseError, claim_text, function_response
 from local.http_routes import HttpApi, Route, read_http_apis
 from local.template import Template, TemplateError, load_template_document
-
-REPOSITORY = Path(__file__).resolve().parents[3]
+from tests.unit.local.real_template import load_real_template, record_service_ids
 
 
 def real_apis() -> list[HttpApi]:
-    template = Template.from_file(REPOSITORY / "template.yaml")
-    template.record("KeysKmsKey", ref="key-id", Arn="arn:aws:kms:us-east-1:123456789012:key/id")
+    template = record_service_ids(load_real_template())
     return read_http_apis(template, read_functions(template))
 
 

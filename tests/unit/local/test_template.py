@@ -17,13 +17,12 @@ from local.template import (
     merge_globals,
     parse_parameter_overrides,
 )
-
-REPOSITORY = Path(__file__).resolve().parents[3]
-KMS_KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
-
-
-def real_template(**overrides: str) -> Template:
-    return Template.from_file(REPOSITORY / "template.yaml", parameter_overrides=overrides)
+from tests.unit.local.real_template import (
+    KMS_KEY_ID,
+    REPOSITORY,
+    load_real_template,
+    record_service_ids,
+)
 
 
 def inline_template(text: str, **overrides: str) -> Template:
@@ -31,22 +30,11 @@ def inline_template(text: str, **overrides: str) -> Template:
     return Template(document, directory=Path("/project"), parameter_overrides=overrides)
 
 
-def with_kms_key(template: Template) -> Template:
-    # Given the KMS key that local.aws would have created
-    template.record(
-        "KeysKmsKey",
-        ref=KMS_KEY_ID,
-        Arn=f"arn:aws:kms:us-east-1:123456789012:key/{KMS_KEY_ID}",
-        KeyId=KMS_KEY_ID,
-    )
-    return template
-
-
 # The repository's template.yaml
 
 
 def test_real_template_parameter_defaults() -> None:
-    template = real_template()
+    template = load_real_template()
 
     assert template.parameters["JwtIssuer"] == "https://auth.example.com/"
     assert template.parameters["JwtAudience"] == ["external-providers"]
@@ -55,7 +43,7 @@ def test_real_template_parameter_defaults() -> None:
 
 
 def test_real_template_overrides_replace_defaults() -> None:
-    template = real_template(
+    template = load_real_template(
         OpenRouterBaseUrl="http://127.0.0.1:3002/openrouter/api/v1",
         CorsAllowedOrigins="http://localhost:5173, https://app.example.com",
     )
@@ -68,7 +56,7 @@ def test_real_template_overrides_replace_defaults() -> None:
 
 
 def test_real_template_api_function_environment() -> None:
-    template = with_kms_key(real_template(LogLevel="DEBUG"))
+    template = record_service_ids(load_real_template(LogLevel="DEBUG"))
 
     functions = read_functions(template)
 
@@ -81,7 +69,7 @@ def test_real_template_api_function_environment() -> None:
 
 
 def test_real_template_api_function_settings() -> None:
-    template = with_kms_key(real_template())
+    template = record_service_ids(load_real_template())
 
     function = read_functions(template)["ApiFunction"]
 
@@ -97,7 +85,7 @@ def test_real_template_api_function_settings() -> None:
 
 
 def test_real_template_sub_with_pseudo_parameters() -> None:
-    template = real_template()
+    template = load_real_template()
     statements = template.resolve(template.properties("KeysKmsKey"))["KeyPolicy"]["Statement"]
 
     assert statements[0]["Principal"]["AWS"] == "arn:aws:iam::123456789012:root"
@@ -106,7 +94,7 @@ def test_real_template_sub_with_pseudo_parameters() -> None:
 
 
 def test_real_template_outputs_resolve() -> None:
-    template = with_kms_key(real_template())
+    template = record_service_ids(load_real_template())
 
     outputs = template.document["Outputs"]
 
@@ -119,14 +107,14 @@ def test_real_template_outputs_resolve() -> None:
 
 
 def test_kms_key_ref_before_creation_fails() -> None:
-    template = real_template()
+    template = load_real_template()
 
     with pytest.raises(TemplateError, match="KeysKmsKey"):
         template.resolve({"Fn::GetAtt": ["KeysKmsKey", "Arn"]})
 
 
 def test_creation_order_follows_references() -> None:
-    template = real_template()
+    template = load_real_template()
 
     order = template.creation_order(["KeysKmsKeyAlias", "ProvidersTable", "KeysKmsKey"])
 
