@@ -17,7 +17,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -174,8 +174,9 @@ class _LoadedFunction:
     spec: FunctionSpec
     environment: dict[str, str]
     handler: Any = None
-    # Modules imported from the function's own folder, kept out of sys.modules between its
-    # invocations, so two functions can each have a `models.py` or `app.py`.
+    # Modules imported from the function's folder and layers, kept out of sys.modules between
+    # its invocations. So two functions can each have an `app.py`, and each has its own copy
+    # of a layer's module state (caches, clients), as in its own Lambda environment.
     private_modules: dict[str, ModuleType] = field(default_factory=dict)
 
 
@@ -420,21 +421,22 @@ def _applied(loaded: _LoadedFunction) -> Iterator[None]:
         yield
     finally:
         candidates = set(sys.modules) - modules_before
-        loaded.private_modules = _take_modules_under(spec.code_dir, candidates)
+        directories = (spec.code_dir, *spec.layer_dirs)
+        loaded.private_modules = _take_modules_under(directories, candidates)
         sys.path[:] = saved_path
         os.environ.clear()
         os.environ.update(saved_environment)
 
 
-def _take_modules_under(directory: Path, names: set[str]) -> dict[str, ModuleType]:
-    """Remove from sys.modules, and return, those of `names` loaded from `directory`."""
-    prefix = str(directory) + os.sep
-    taken = {}
+def _take_modules_under(directories: Sequence[Path], names: set[str]) -> dict[str, ModuleType]:
+    """Remove from sys.modules, and return, those of `names` loaded from `directories`."""
+    prefixes = tuple(str(directory) + os.sep for directory in directories)
+    private = {}
     for name in names:
         module_file = getattr(sys.modules.get(name), "__file__", None)
-        if module_file and os.path.abspath(module_file).startswith(prefix):
-            taken[name] = sys.modules.pop(name)
-    return taken
+        if module_file and os.path.abspath(module_file).startswith(prefixes):
+            private[name] = sys.modules.pop(name)
+    return private
 
 
 def _context(spec: FunctionSpec, request_id: str, started: float) -> LambdaContext:

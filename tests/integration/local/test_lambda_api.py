@@ -70,6 +70,15 @@ def test_functions_keep_their_own_modules(lambda_client: Any) -> None:
     assert first_again["helper"] == "echo"
 
 
+def test_functions_keep_their_own_layer_state(lambda_client: Any) -> None:
+    # A layer module counts its calls; with a shared copy the second count would jump by 2.
+    first = payload(invoke(lambda_client, "EchoFunction", {}))["layer_calls"]
+    payload(invoke(lambda_client, "SecondFunction", {}))
+    second = payload(invoke(lambda_client, "EchoFunction", {}))["layer_calls"]
+
+    assert second == first + 1
+
+
 @pytest.mark.parametrize(
     "function_name",
     [

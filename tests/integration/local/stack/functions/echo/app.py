@@ -6,7 +6,9 @@ import json
 import os
 from typing import Any
 
-# Lambda puts the function's folder on sys.path, but mypy checks this file as a tests module.
+# Lambda puts the function's folder and layers on sys.path, but mypy checks this file as a
+# tests module.
+from counter_state import count_call  # type: ignore[import-not-found]
 from helper import LABEL  # type: ignore[import-not-found]
 
 
@@ -51,4 +53,5 @@ def invoked_directly(event: dict[str, Any], context: Any) -> dict[str, Any]:
         "endpoint": os.environ["AWS_ENDPOINT_URL"],
         "tracing_disabled": os.environ["POWERTOOLS_TRACE_DISABLED"],
         "helper": LABEL,
+        "layer_calls": count_call("echo"),
     }
