@@ -140,6 +140,9 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
         str(aws_port),
         "--sandbox-port",
         str(sandbox_port),
+        # The slow demo keys answer after 10 s; a short time limit keeps their tests quick.
+        "--parameter-overrides",
+        "ProviderTimeoutSeconds=2",
     ]
     audiences = Template.from_file(REPOSITORY / "template.yaml").parameters["JwtAudience"]
 
@@ -166,3 +169,16 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
             exit_code = stop(process)
 
     assert exit_code == 0, f"the local stack exited with code {exit_code}; see {log_path}"
+    assert_no_key_after_start(log_path)
+
+
+def assert_no_key_after_start(log_path: Path) -> None:
+    """Check every line the stack logged while serving: none may show a key.
+
+    The banner before the ready line prints the demo keys on purpose, for a developer to
+    paste, so only what follows it is checked.
+    """
+    output = log_path.read_text(encoding="utf-8", errors="replace")
+    served = output.split(READY_LINE, 1)[1]
+    leaks = [match[:8] + "…" for match in KEY_SHAPE.findall(served)]
+    assert not leaks, f"the local stack logged a key while serving: {leaks}; see {log_path}"
