@@ -23,7 +23,7 @@ ChangePlan = Callable[..., dict[str, str]]
 
 
 class FakeClock:
-    """Seconds that pass only when a test says so."""
+    """Seconds that pass only when a test advances them."""
 
     def __init__(self) -> None:
         self.now = 1000.0

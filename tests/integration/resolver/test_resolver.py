@@ -456,7 +456,7 @@ def test_unprocessed_keys_after_retries_are_lookup_failed(
 
 
 def test_handler_imports_no_http_client() -> None:
-    # Lambda's environment: tracing on, so the tracer patches the libraries it is told to.
+    # Lambda's environment: tracing is on, so the tracer patches the modules it is given.
     script = (
         "import sys; import functions.resolver.app; "
         "loaded = [m for m in sys.modules if m.split('.')[0] in ('httpx', 'requests') "
