@@ -9,12 +9,12 @@ from typing import Any
 
 import httpx
 import pytest
+
 from external_providers.domain import Provider, Status
 from external_providers.errors import ProviderUnavailable
 from external_providers.providers.base import KeyCheck
 from external_providers.providers.registry import client_for
 from external_providers.settings import Settings
-
 from local.sandbox import DEMO_KEYS, DemoKey, serve
 from tests.key_guard import assert_no_key
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from external_providers.settings import Settings
 
 RECORDED = json.loads(

@@ -9,6 +9,7 @@ from email.utils import format_datetime
 
 import httpx
 import pytest
+
 from external_providers.domain import Provider
 from external_providers.errors import ProviderUnavailable
 from external_providers.providers.http import (
@@ -18,7 +19,6 @@ from external_providers.providers.http import (
     retry_after_seconds,
 )
 from external_providers.settings import Settings
-
 from tests.unit.providers.conftest import (
     OPENROUTER_BASE_URL,
     OPENROUTER_KEY,

@@ -7,11 +7,11 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+
 from external_providers.domain import Status
 from external_providers.errors import ProviderUnavailable
 from external_providers.providers.openai import OpenAIClient
 from external_providers.settings import Settings
-
 from tests.unit.providers.conftest import (
     OPENAI_KEY,
     FakeProvider,

@@ -8,11 +8,11 @@ from datetime import UTC
 
 import httpx
 import pytest
+
 from external_providers.domain import Status
 from external_providers.errors import ProviderUnavailable
 from external_providers.providers.openrouter import OpenRouterClient
 from external_providers.settings import Settings
-
 from tests.unit.providers.conftest import (
     OPENROUTER_KEY,
     FakeProvider,
