@@ -28,6 +28,10 @@ from tests.key_guard import KEY_SHAPE
 REPOSITORY = Path(__file__).resolve().parents[2]
 E2E_DIRECTORY = Path(__file__).resolve().parent
 
+# The slow demo keys answer after 10 s and the resolver caches for the TTL: short values
+# keep the tests that wait for either quick.
+PARAMETER_OVERRIDES = {"ProviderTimeoutSeconds": "2", "ResolverConfigTtlSeconds": "1"}
+
 START_TIMEOUT_SECONDS = 30
 STOP_TIMEOUT_SECONDS = 10
 
@@ -140,9 +144,8 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
         str(aws_port),
         "--sandbox-port",
         str(sandbox_port),
-        # The slow demo keys answer after 10 s; a short time limit keeps their tests quick.
         "--parameter-overrides",
-        "ProviderTimeoutSeconds=2",
+        *(f"{name}={value}" for name, value in PARAMETER_OVERRIDES.items()),
     ]
     audiences = Template.from_file(REPOSITORY / "template.yaml").parameters["JwtAudience"]
 

@@ -24,7 +24,7 @@ from botocore.config import Config
 from external_providers.domain import Provider, UsageKind
 from external_providers.resolver_client import ResolverClient
 from external_providers.routing import Reason, Route
-from local.template import Template
+from tests.e2e.conftest import PARAMETER_OVERRIDES
 from tests.key_guard import assert_no_key
 
 if TYPE_CHECKING:
@@ -34,9 +34,7 @@ pytestmark = pytest.mark.e2e
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 EVENTS = REPOSITORY / "events"
-TTL_SECONDS = float(
-    str(Template.from_file(REPOSITORY / "template.yaml").parameters["ResolverConfigTtlSeconds"])
-)
+TTL_SECONDS = float(PARAMETER_OVERRIDES["ResolverConfigTtlSeconds"])
 POLL_SECONDS = 0.2
 
 Resolve = Callable[[str], dict[str, Any]]
