@@ -19,7 +19,6 @@ import time
 import tracemalloc
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -52,6 +51,7 @@ from external_providers.domain import Provider, Status  # noqa: E402
 from external_providers.provider_config import AuditAction, AuditEntry, ProviderConfig  # noqa: E402
 from external_providers.stores.provider_store import ProviderStore  # noqa: E402
 from external_providers.stores.secret_store import SecretStore  # noqa: E402
+from local.functions import LambdaContext  # noqa: E402
 from tests.tables import create_template_tables  # noqa: E402
 
 WARM_RESOLVES = 20_000
@@ -64,17 +64,6 @@ WARM_AWS_CALLS_TARGET = 0
 CACHE_BYTES_PER_ORG_TARGET = 8_192
 
 FAKE_KEY = "sk-or-v1-" + "b" * 64
-
-
-@dataclass
-class LambdaContext:
-    function_name: str = "ResolverFunction"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:ResolverFunction"
-    aws_request_id: str = "bench"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
 
 
 class CallCounter:
@@ -123,7 +112,7 @@ def percentile(samples: list[float], fraction: float) -> float:
 
 def measure_warm_path(handler: Callable[..., dict[str, Any]]) -> tuple[list[float], int]:
     event = {"org_id": "org_bench", "usage": "message_tokens"}
-    context = LambdaContext()
+    context = LambdaContext.for_direct_call("ResolverFunction")
     first = handler(event, context)
     assert first["route"] == "provider", first.get("reason")
 
@@ -137,7 +126,7 @@ def measure_warm_path(handler: Callable[..., dict[str, Any]]) -> tuple[list[floa
 
 
 def measure_cache_memory(handler: Callable[..., dict[str, Any]]) -> float:
-    context = LambdaContext()
+    context = LambdaContext.for_direct_call("ResolverFunction")
     tracemalloc.start()
     before, _ = tracemalloc.get_traced_memory()
     for index in range(MEMORY_ORGS):

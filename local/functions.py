@@ -168,6 +168,21 @@ class LambdaContext:
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self.deadline - time.monotonic()) * 1000))
 
+    @classmethod
+    def for_direct_call(
+        cls, function_name: str, *, timeout_seconds: float = 30.0, memory_limit_in_mb: int = 512
+    ) -> LambdaContext:
+        """Build a context for calling a handler directly, as tests and benchmarks do."""
+        return cls(
+            function_name=function_name,
+            invoked_function_arn=f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}",
+            memory_limit_in_mb=memory_limit_in_mb,
+            aws_request_id=str(uuid.uuid4()),
+            log_group_name=f"/aws/lambda/{function_name}",
+            log_stream_name="direct/[$LATEST]",
+            deadline=time.monotonic() + timeout_seconds,
+        )
+
 
 @dataclass
 class _LoadedFunction:

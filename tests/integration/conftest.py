@@ -16,6 +16,7 @@ from moto import mock_aws
 
 from external_providers.aws_clients import clear_clients
 from external_providers.settings import get_settings
+from local.functions import LambdaContext
 from local.sandbox import serve
 from tests.events import http_api_event
 from tests.key_guard import assert_no_key
@@ -161,17 +162,6 @@ class Api(Protocol):
     ) -> ApiResponse: ...
 
 
-@dataclass
-class LambdaContext:
-    function_name: str = "ApiFunction"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:ApiFunction"
-    aws_request_id: str = "4f1e9d2c-test"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 29_000
-
-
 @pytest.fixture
 def api(aws: AwsStack, sandbox: Sandbox) -> Callable[..., ApiResponse]:
     """Call the API function as API Gateway does, after its JWT authorizer."""
@@ -186,7 +176,7 @@ def api(aws: AwsStack, sandbox: Sandbox) -> Callable[..., ApiResponse]:
         raw_body: str | None = None,
     ) -> ApiResponse:
         event = http_api_event(method, path, claims=claims, body=body, raw_body=raw_body)
-        result = app.lambda_handler(event, LambdaContext())
+        result = app.lambda_handler(event, LambdaContext.for_direct_call("ApiFunction"))
         assert_no_key(json.dumps(result))
         return ApiResponse(
             status=result["statusCode"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from external_providers.aws_clients import dynamodb_client, secrets_client
+from external_providers.aws_clients import dynamodb_client
 from external_providers.provider_service import ProviderService
 from external_providers.providers.registry import client_for
 from external_providers.settings import Settings
@@ -15,11 +15,6 @@ from external_providers.stores.secret_store import SecretStore
 def build_provider_service(settings: Settings) -> ProviderService:
     return ProviderService(
         store=ProviderStore(dynamodb_client(), settings.table_name),
-        secrets=SecretStore(
-            secrets_client(),
-            name_prefix=settings.secret_name_prefix,
-            kms_key_id=settings.kms_key_id,
-            recovery_window_days=settings.secret_recovery_window_days,
-        ),
+        secrets=SecretStore.from_settings(settings),
         client_for=partial(client_for, settings=settings),
     )

@@ -17,7 +17,7 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import Field, SecretStr, ValidationError
 
-from external_providers.aws_clients import dynamodb_client, secrets_client
+from external_providers.aws_clients import dynamodb_client
 from external_providers.domain import Provider, UsageKind, provider_for
 from external_providers.provider_config import ProviderConfig
 from external_providers.resolution import Resolution
@@ -160,12 +160,7 @@ def build_resolver(
     """Build the resolver from the settings, with the shared boto3 clients."""
     return Resolver(
         state_store=RoutingStateStore(dynamodb_client(), settings.table_name),
-        secrets=SecretStore(
-            secrets_client(),
-            name_prefix=settings.secret_name_prefix,
-            kms_key_id=settings.kms_key_id,
-            recovery_window_days=settings.secret_recovery_window_days,
-        ),
+        secrets=SecretStore.from_settings(settings),
         base_urls={
             Provider.OPENROUTER: settings.openrouter_base_url,
             Provider.OPENAI: settings.openai_base_url,

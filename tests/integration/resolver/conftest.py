@@ -13,7 +13,8 @@ import pytest
 
 from external_providers.aws_clients import dynamodb_client, secrets_client
 from external_providers.resolver import build_resolver, get_resolver_settings
-from tests.integration.conftest import AwsStack, LambdaContext
+from local.functions import LambdaContext
+from tests.integration.conftest import AwsStack
 
 EVENTS = Path(__file__).resolve().parents[3] / "events"
 TTL_SECONDS = 5.0
@@ -65,7 +66,7 @@ def resolve(aws: AwsStack, monkeypatch: pytest.MonkeyPatch, clock: FakeClock) ->
 
     def call(event: Any) -> dict[str, Any]:
         result: dict[str, Any] = app.lambda_handler(
-            event, LambdaContext(function_name="ResolverFunction")
+            event, LambdaContext.for_direct_call("ResolverFunction")
         )
         return result
 
@@ -81,7 +82,7 @@ def change_plan(aws: AwsStack) -> ChangePlan:
     def call(plan: str, time: str = "2026-12-04T19:00:00Z", **detail: Any) -> dict[str, str]:
         event = plan_event(plan, time, **detail)
         result: dict[str, str] = app.lambda_handler(
-            event, LambdaContext(function_name="PlanChangesFunction")
+            event, LambdaContext.for_direct_call("PlanChangesFunction")
         )
         return result
 

@@ -11,7 +11,8 @@ from botocore.stub import Stubber
 
 from external_providers.aws_clients import dynamodb_client
 from external_providers.stores.plan_store import PlanStore
-from tests.integration.conftest import Api, AwsStack, LambdaContext, Sandbox
+from local.functions import LambdaContext
+from tests.integration.conftest import Api, AwsStack, Sandbox
 from tests.integration.resolver.conftest import (
     EVENTS,
     TTL_SECONDS,
@@ -75,7 +76,7 @@ def test_sample_event_records_plan(aws: AwsStack) -> None:
 
     event = json.loads((EVENTS / "plan_changes" / "org_plan_changed.json").read_text())
 
-    result = app.lambda_handler(event, LambdaContext(function_name="PlanChangesFunction"))
+    result = app.lambda_handler(event, LambdaContext.for_direct_call("PlanChangesFunction"))
 
     assert result == {"outcome": "recorded"}
     recorded = plan_store(aws).get("org_123")
@@ -88,7 +89,8 @@ def test_sample_event_records_plan(aws: AwsStack) -> None:
 def test_unused_envelope_field_may_be_missing(aws: AwsStack, field: str) -> None:
     from functions.plan_changes import app
 
-    result = app.lambda_handler(without(field), LambdaContext(function_name="PlanChangesFunction"))
+    context = LambdaContext.for_direct_call("PlanChangesFunction")
+    result = app.lambda_handler(without(field), context)
 
     assert result == {"outcome": "recorded"}
 
@@ -190,7 +192,7 @@ def test_bad_event_is_dropped(
 ) -> None:
     from functions.plan_changes import app
 
-    result = app.lambda_handler(event, LambdaContext(function_name="PlanChangesFunction"))
+    result = app.lambda_handler(event, LambdaContext.for_direct_call("PlanChangesFunction"))
 
     assert result == {"outcome": "rejected"}
     assert emitted_metrics(capsys.readouterr().out) == ["PlanChangeRejected"]
@@ -207,7 +209,7 @@ def test_bad_event_log_names_event_not_whole(
 
     event = plan_event("pro", org_id="org 123", note="a field no log should carry")
 
-    app.lambda_handler(event, LambdaContext(function_name="PlanChangesFunction"))
+    app.lambda_handler(event, LambdaContext.for_direct_call("PlanChangesFunction"))
 
     [record] = dropped_events(caplog)
     assert record.event_id == event["id"]

@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
+from external_providers.aws_clients import secrets_client
 from external_providers.domain import Provider
+from external_providers.settings import Settings
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -29,6 +31,16 @@ class SecretStore:
         self._name_prefix = name_prefix
         self._kms_key_id = kms_key_id
         self._recovery_window_days = recovery_window_days
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SecretStore:
+        """Build the store with the shared Secrets Manager client and the configured prefix."""
+        return cls(
+            secrets_client(),
+            name_prefix=settings.secret_name_prefix,
+            kms_key_id=settings.kms_key_id,
+            recovery_window_days=settings.secret_recovery_window_days,
+        )
 
     def secret_name(self, org_id: str, provider: Provider) -> str:
         return f"{self._name_prefix}{org_id}/{provider.value}"
