@@ -37,11 +37,6 @@ class EnterprisePlanRequired(ServiceError):
     http_status = 403
 
 
-class NotFound(ServiceError):
-    code = "not_found"
-    http_status = 404
-
-
 class KeyRequired(ServiceError):
     code = "key_required"
     http_status = 409

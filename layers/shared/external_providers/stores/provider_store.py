@@ -131,15 +131,3 @@ class ProviderStore:
                     "Reload them and try again."
                 ) from error
             raise
-
-    def audit_entries(self, org_id: str) -> list[AuditEntry]:
-        """Return the org's audit entries, oldest first."""
-        response = self._client.query(
-            TableName=self._table_name,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues={
-                ":pk": {"S": org_partition(org_id)},
-                ":prefix": {"S": AUDIT_PREFIX},
-            },
-        )
-        return [AuditEntry.model_validate(from_item(item)) for item in response["Items"]]
