@@ -32,6 +32,7 @@ def http_api_event(
     claims: dict[str, str] | None = None,
     body: Any = None,
     raw_body: str | None = None,
+    content_type: str = "application/json",
 ) -> dict[str, Any]:
     """Build an HTTP API (payload 2.0) event as API Gateway sends it after the JWT authorizer.
 
@@ -51,6 +52,6 @@ def http_api_event(
     if body is not None:
         raw_body = json.dumps(body)
     if raw_body is not None:
-        event["headers"]["content-type"] = "application/json"
+        event["headers"]["content-type"] = content_type
         event["body"] = raw_body
     return event

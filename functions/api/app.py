@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -27,6 +29,7 @@ from external_providers.domain import Provider
 from external_providers.errors import ServiceError
 from external_providers.provider_service import ProviderService
 from external_providers.settings import get_settings
+from external_providers.validation_messages import describe_problems
 
 logger = Logger()
 tracer = Tracer()
@@ -48,6 +51,8 @@ ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
         500: "internal_error",
     }.items()
 }
+
+MEDIA_TYPE = re.compile(r"^[a-z0-9.+-]{1,64}/[a-z0-9.+-]{1,64}$")
 
 ProviderPath = Annotated[Provider, Path(description="openrouter or openai")]
 
@@ -144,19 +149,11 @@ def handle_service_error(error: ServiceError) -> Response[dict[str, Any]]:
     return error_response(error.http_status, error.code, error.message)
 
 
-def describe_problem(detail: dict[str, Any]) -> str:
-    """Name the field and the problem; pydantic's messages never include the input value."""
-    if detail["type"] == "json_invalid":
-        return "body: not valid JSON"
-    location = [str(part) for part in detail["loc"] if part != "body" and not isinstance(part, int)]
-    return f"{'.'.join(location) or 'body'}: {detail.get('msg', detail['type'])}"
-
-
 @app.exception_handler(RequestValidationError)
 def handle_invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
-    problems = [describe_problem(detail) for detail in error.errors()]
+    problems = describe_problems(error.errors(), whole="body", skip={"body"})
     logger.info("invalid request", problems=problems)
-    return error_response(400, "invalid_request", "Invalid request. " + "; ".join(problems))
+    return error_response(400, "invalid_request", f"Invalid request. {problems}")
 
 
 @app.exception_handler([ClientError, BotoCoreError])
@@ -171,4 +168,38 @@ def handle_aws_error(error: ClientError | BotoCoreError) -> Response[dict[str, A
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    rejection = reject_non_json_body(event)
+    if rejection is not None:
+        return rejection
     return app.resolve(event, context)
+
+
+def reject_non_json_body(event: dict[str, Any]) -> dict[str, Any] | None:
+    """Return a 400 response for a body sent as anything but JSON, else None.
+
+    The event handler would parse a form body into fields named after its text, so a JSON
+    body sent with curl's default form content type would become a field named after the key.
+    """
+    content_type = (event.get("headers") or {}).get("content-type", "")
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if not event.get("body") or media_type in ("", "application/json"):
+        return None
+
+    shown = media_type if MEDIA_TYPE.match(media_type) else "another type"
+    logger.info("invalid request", problems=f"body sent as {shown}")
+    return {
+        "statusCode": 400,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": json.dumps(
+            {
+                "error": {
+                    "code": "invalid_request",
+                    "message": (
+                        f"Invalid request. body: sent as {shown}; send it as JSON with the "
+                        "header Content-Type: application/json."
+                    ),
+                }
+            }
+        ),
+        "isBase64Encoded": False,
+    }

@@ -17,9 +17,9 @@ from pydantic import ValidationError
 
 from external_providers.aws_clients import dynamodb_client
 from external_providers.plan_events import OrgPlanChanged
-from external_providers.resolution import describe_problems
 from external_providers.settings import get_settings
 from external_providers.stores.plan_store import PlanStore
+from external_providers.validation_messages import describe_problems
 
 logger = Logger()
 tracer = Tracer()
@@ -42,7 +42,7 @@ def lambda_handler(event: Any, context: LambdaContext) -> dict[str, str]:
             event_id=_field(event, "id"),
             detail_type=_field(event, "detail-type"),
             source=_field(event, "source"),
-            problems=describe_problems(error),
+            problems=describe_problems(error.errors(), whole="event"),
         )
         metrics.add_metric(name="PlanChangeRejected", unit=MetricUnit.Count, value=1)
         return {"outcome": "rejected"}

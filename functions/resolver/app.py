@@ -9,9 +9,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from external_providers.resolution import ResolverRequest, describe_problems
+from external_providers.resolution import ResolverRequest
 from external_providers.resolver import Resolver, build_resolver, get_resolver_settings
 from external_providers.routing import Reason
+from external_providers.validation_messages import describe_problems
 
 logger = Logger()
 # Only botocore: patching every library X-Ray supports would import httpx on the hot path.
@@ -36,7 +37,8 @@ def lambda_handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     try:
         request = ResolverRequest.model_validate(event)
     except ValidationError as error:
-        message = f"Invalid resolver request. {describe_problems(error)}"
+        problems = describe_problems(error.errors(), whole="request")
+        message = f"Invalid resolver request. {problems}"
         logger.info("invalid resolver request", problems=message)
         return {"error": {"code": "invalid_request", "message": message}}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -215,3 +216,21 @@ def test_openapi_document_is_served(local_stack: Any) -> None:
 
     assert response.status_code == 200
     assert "/providers/{provider}" in response.json()["paths"]
+
+
+def test_form_encoded_body_is_rejected(owner: Client) -> None:
+    # Given a JSON body sent as curl -d sends it without a content-type header
+    body = json.dumps({"api_key": KEYS["openrouter-funded"], "enabled": True})
+
+    # When it is saved (the client checks that the response shows no key)
+    response = owner(
+        "PUT",
+        "/providers/openrouter",
+        content=body,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+
+    # Then it is rejected, naming the header to send, and nothing is stored
+    assert response.status_code == 400
+    assert "Content-Type: application/json" in response.json()["error"]["message"]
+    assert owner("GET", "/providers/openrouter").json()["configured"] is False

@@ -159,6 +159,7 @@ class Api(Protocol):
         claims: dict[str, str] | None = None,
         body: Any = None,
         raw_body: str | None = None,
+        content_type: str = "application/json",
     ) -> ApiResponse: ...
 
 
@@ -174,8 +175,11 @@ def api(aws: AwsStack, sandbox: Sandbox) -> Callable[..., ApiResponse]:
         claims: dict[str, str] | None = None,
         body: Any = None,
         raw_body: str | None = None,
+        content_type: str = "application/json",
     ) -> ApiResponse:
-        event = http_api_event(method, path, claims=claims, body=body, raw_body=raw_body)
+        event = http_api_event(
+            method, path, claims=claims, body=body, raw_body=raw_body, content_type=content_type
+        )
         result = app.lambda_handler(event, LambdaContext.for_direct_call("ApiFunction"))
         assert_no_key(json.dumps(result))
         return ApiResponse(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -160,3 +161,41 @@ def test_openapi_document_lists_routes(api: Api) -> None:
     assert "post" in paths["/providers/{provider}/validate"]
     assert "422" in paths["/providers/{provider}"]["put"]["responses"]
     assert "SaveProviderRequest" in response.json["components"]["schemas"]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "text/plain;charset=UTF-8",
+        "sk-or-v1-" + "9" * 64,
+    ],
+    ids=["form", "multipart", "text", "key_as_type"],
+)
+def test_body_not_sent_as_json_is_rejected(
+    api: Api, saved_key: dict[str, Any], content_type: str
+) -> None:
+    # Given a JSON body sent with another content type, as curl -d does by default
+    body = json.dumps({"api_key": FUNDED_OPENROUTER, "enabled": False})
+
+    # When it is saved (the api fixture checks that the response shows no key)
+    response = api("PUT", "/providers/openrouter", raw_body=body, content_type=content_type)
+
+    # Then it is rejected, naming the header to send, and nothing changed
+    assert response.status == 400
+    assert response.json["error"]["code"] == "invalid_request"
+    assert "Content-Type: application/json" in response.json["error"]["message"]
+    assert api("GET", "/providers/openrouter").json == saved_key
+
+
+def test_json_with_charset_is_accepted(api: Api, saved_key: dict[str, Any]) -> None:
+    response = api(
+        "PUT",
+        "/providers/openrouter",
+        raw_body='{"enabled": false}',
+        content_type="application/json; charset=utf-8",
+    )
+
+    assert response.status == 200
+    assert response.json["enabled"] is False

@@ -40,7 +40,7 @@ def normalize_key(provider: Provider, raw: str) -> str:
     prefix = KEY_PREFIXES[provider]
     if not key.startswith(prefix):
         raise InvalidRequest(
-            f"api_key is not a {provider.value} key: it must start with '{prefix}'."
+            f"api_key is not an {provider.display_name} key: it must start with '{prefix}'."
         )
     return key
 

@@ -13,6 +13,14 @@ class Provider(StrEnum):
     OPENROUTER = "openrouter"
     OPENAI = "openai"
 
+    @property
+    def display_name(self) -> str:
+        """The provider's name as its customers write it, for messages."""
+        return _DISPLAY_NAMES[self]
+
+
+_DISPLAY_NAMES = {Provider.OPENROUTER: "OpenRouter", Provider.OPENAI: "OpenAI"}
+
 
 class UsageKind(StrEnum):
     MESSAGE_TOKENS = "message_tokens"

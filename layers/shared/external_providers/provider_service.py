@@ -126,7 +126,8 @@ class ProviderService:
     def _enable_stored_key(self, caller: Caller, current: ProviderConfig) -> ProviderConfig:
         if current.key_version is None:
             raise KeyRequired(
-                f"No {current.provider.value} key is stored. Save a key to switch the provider on."
+                f"No {current.provider.display_name} key is stored. "
+                "Save a key to switch the provider on."
             )
         key = self._secrets.get(caller.org_id, current.provider, current.key_version)
         check = self._check_or_reject(current.provider, key)
@@ -158,7 +159,7 @@ class ProviderService:
         caller.require_writer()
         current = self._store.get(caller.org_id, provider)
         if current.key_version is None:
-            raise KeyRequired(f"No {provider.value} key is stored. Save a key first.")
+            raise KeyRequired(f"No {provider.display_name} key is stored. Save a key first.")
         key = self._secrets.get(caller.org_id, provider, current.key_version)
 
         try:
@@ -185,13 +186,16 @@ class ProviderService:
     def delete(self, caller: Caller, provider: Provider) -> None:
         """Forget the key and switch the provider off; deleting twice is harmless.
 
-        The state is written first, so a secret that then fails to delete is never used,
-        and deleting again removes it.
+        A provider never saved has no state to clear. Otherwise the state is written first,
+        so a secret that then fails to delete is never used, and deleting again removes it.
         """
         caller.require_writer()
         current = self._store.get(caller.org_id, provider)
-        cleared = ProviderConfig(org_id=caller.org_id, provider=provider, revision=current.revision)
-        self._write(caller, cleared, AuditAction.KEY_DELETED)
+        if current.revision > 0:
+            cleared = ProviderConfig(
+                org_id=caller.org_id, provider=provider, revision=current.revision
+            )
+            self._write(caller, cleared, AuditAction.KEY_DELETED)
         self._secrets.delete(caller.org_id, provider)
 
     def _write(self, caller: Caller, config: ProviderConfig, action: AuditAction) -> ProviderConfig:

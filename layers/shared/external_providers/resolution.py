@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from external_providers.domain import Provider, UsageKind
 from external_providers.routing import Reason, Route
@@ -67,12 +67,3 @@ class Resolution(BaseModel):
             "base_url": self.base_url,
             "reason": self.reason.value,
         }
-
-
-def describe_problems(error: ValidationError) -> str:
-    """Name each invalid field and its problem. Pydantic's messages do not include the input."""
-    problems = []
-    for detail in error.errors():
-        field = ".".join(str(part) for part in detail["loc"]) or "request"
-        problems.append(f"{field}: {detail['msg']}")
-    return "; ".join(problems)

@@ -24,9 +24,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
 from external_providers.domain import UsageKind
-from external_providers.resolution import Resolution, describe_problems
+from external_providers.resolution import Resolution
 from external_providers.routing import Reason
 from external_providers.ttl_cache import TtlCache
+from external_providers.validation_messages import describe_problems
 
 if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
@@ -162,7 +163,7 @@ class ResolverClient:
                 "resolver response for org %s, usage %s is invalid: %s; using the platform",
                 org_id,
                 usage,
-                describe_problems(error),
+                describe_problems(error.errors(), whole="response"),
             )
             return Resolution.platform(Reason.LOOKUP_FAILED)
 

@@ -18,11 +18,6 @@ from external_providers.settings import Settings
 
 logger = Logger(child=True)
 
-PROVIDER_NAMES: dict[Provider, str] = {
-    Provider.OPENROUTER: "OpenRouter",
-    Provider.OPENAI: "OpenAI",
-}
-
 # Wait before retry n is n times this, so two retries add 0.75 s at most.
 BACKOFF_SECONDS = 0.25
 
@@ -105,7 +100,7 @@ class ProviderHttp:
         sleep: Sleep = time.sleep,
     ) -> None:
         self.provider = provider
-        self.name = PROVIDER_NAMES[provider]
+        self.name = provider.display_name
         self._client = client if client is not None else httpx.Client()
         self._timeout_seconds = settings.provider_timeout_seconds
         self._timeout = httpx.Timeout(settings.provider_timeout_seconds)

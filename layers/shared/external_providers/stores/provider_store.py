@@ -127,7 +127,7 @@ class ProviderStore:
             ]
             if "ConditionalCheckFailed" in reasons:
                 raise ConcurrentUpdate(
-                    f"The {config.provider.value} settings changed while saving. "
+                    f"The {config.provider.display_name} settings changed while saving. "
                     "Reload them and try again."
                 ) from error
             raise
