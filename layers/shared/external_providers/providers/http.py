@@ -80,11 +80,12 @@ class ProviderHttp:
     """Send requests to one provider and return its response, retrying what is safe to retry.
 
     Failures to connect and 5xx responses are retried `settings.provider_max_retries` times,
-    with a short backoff. Other transport failures (a read or write time-out, a dropped
-    connection) are retried only for requests that cost nothing, because the provider may
-    have charged a billable request whose response was lost. A 4xx response is returned to
-    the caller at once, except a 429 rate limit: it is retried once after its Retry-After
-    when that is at most `MAX_RETRY_AFTER_SECONDS`.
+    with a short backoff. A read time-out is never retried: a provider that slow would likely
+    be as slow again, and Save must answer within API Gateway's 30 seconds. Other transport
+    failures (a write time-out, a dropped connection) are retried only for requests that cost
+    nothing, because the provider may have charged a billable request whose response was lost.
+    A 4xx response is returned to the caller at once, except a 429 rate limit: it is retried
+    once after its Retry-After when that is at most `MAX_RETRY_AFTER_SECONDS`.
     `is_quota_refusal` tells a 429 that refuses for lack of money (never retried, returned)
     from a rate limit. When retries run out, `ProviderUnavailable` is raised with a message
     that names the provider and never contains the key or the provider's body.
@@ -154,7 +155,9 @@ class ProviderHttp:
             try:
                 response = self._client.send(request)
             except httpx.TransportError as error:
-                retryable = isinstance(error, _NOT_SENT_ERRORS) or not billable
+                retryable = isinstance(error, _NOT_SENT_ERRORS) or not (
+                    billable or isinstance(error, httpx.ReadTimeout)
+                )
                 if not retryable or failures >= self._max_retries:
                     self._log_failure(path, type(error).__name__, attempt)
                     raise ProviderUnavailable(self._transport_message(error)) from error
