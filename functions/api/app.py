@@ -199,7 +199,8 @@ def reject_non_json_body(event: dict[str, Any]) -> dict[str, Any] | None:
                         "header Content-Type: application/json."
                     ),
                 }
-            }
+            },
+            separators=(",", ":"),
         ),
         "isBase64Encoded": False,
     }
