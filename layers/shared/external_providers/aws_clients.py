@@ -7,28 +7,46 @@ from typing import TYPE_CHECKING
 
 import boto3
 from botocore.config import Config
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
-# Short time limits: the API answers within API Gateway's 30 seconds and the resolver is
-# on the path of every agent message. `standard` retries back off on throttling.
-AWS_CONFIG = Config(
-    connect_timeout=2,
-    read_timeout=5,
-    retries={"mode": "standard", "max_attempts": 3},
-)
+
+class AwsClientSettings(BaseSettings):
+    """Time limits of AWS calls; each function's environment in `template.yaml` may set them.
+
+    The defaults fit the API, which answers within API Gateway's 30 seconds. The resolver
+    sets shorter ones, so that a hanging AWS call ends in `lookup_failed` within its timeout.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="AWS_CLIENT_")
+
+    connect_timeout_seconds: float = Field(default=2.0, gt=0)
+    read_timeout_seconds: float = Field(default=5.0, gt=0)
+    max_attempts: int = Field(
+        default=3, ge=1, le=10, description="Attempts per call, first included"
+    )
+
+    def botocore_config(self) -> Config:
+        # `standard` retries back off on throttling and transient errors.
+        return Config(
+            connect_timeout=self.connect_timeout_seconds,
+            read_timeout=self.read_timeout_seconds,
+            retries={"mode": "standard", "total_max_attempts": self.max_attempts},
+        )
 
 
 @cache
 def dynamodb_client() -> DynamoDBClient:
-    return boto3.client("dynamodb", config=AWS_CONFIG)
+    return boto3.client("dynamodb", config=AwsClientSettings().botocore_config())
 
 
 @cache
 def secrets_client() -> SecretsManagerClient:
-    return boto3.client("secretsmanager", config=AWS_CONFIG)
+    return boto3.client("secretsmanager", config=AwsClientSettings().botocore_config())
 
 
 def clear_clients() -> None:

@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_LAMBDA_CONFIG = Config(
     connect_timeout=1,
     read_timeout=5,
-    retries={"mode": "standard", "max_attempts": 2},
+    retries={"mode": "standard", "total_max_attempts": 2},
 )
 
 
