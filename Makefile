@@ -13,8 +13,9 @@ $(STAMP): requirements-dev.txt layers/shared/requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
+# ARGS passes options to the local stack, such as other ports: make dev ARGS='--help'
 dev: $(STAMP)
-	$(BIN)/python -m local.dev
+	$(BIN)/python -m local.dev $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

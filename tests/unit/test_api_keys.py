@@ -52,6 +52,15 @@ def test_normalize_key_accepts_maximum_length() -> None:
     assert normalize_key(Provider.OPENAI, key) == key
 
 
+def test_openrouter_key_never_goes_to_openai() -> None:
+    with pytest.raises(InvalidRequest) as raised:
+        normalize_key(Provider.OPENAI, OPENROUTER_KEY)
+
+    assert raised.value.message == (
+        "api_key is an OpenRouter key: save it under openrouter, not openai."
+    )
+
+
 def test_openai_key_needs_sk_prefix() -> None:
     with pytest.raises(InvalidRequest, match="must start with 'sk-'"):
         normalize_key(Provider.OPENAI, "pk-" + "a" * 40)

@@ -37,6 +37,9 @@ def normalize_key(provider: Provider, raw: str) -> str:
         raise InvalidRequest(
             "api_key contains white space or control characters inside it: paste the key alone."
         )
+    # Every OpenRouter key also starts with OpenAI's "sk-": never send one to OpenAI.
+    if provider is Provider.OPENAI and key.startswith(KEY_PREFIXES[Provider.OPENROUTER]):
+        raise InvalidRequest("api_key is an OpenRouter key: save it under openrouter, not openai.")
     prefix = KEY_PREFIXES[provider]
     if not key.startswith(prefix):
         raise InvalidRequest(

@@ -19,7 +19,7 @@ INVALID_KEY_REASON = (
 )
 NEVER_PURCHASED_REASON = (
     "The OpenRouter account has never purchased credits, so the key can use free models only. "
-    "Buy credits at openrouter.ai/settings/credits, then validate the key again."
+    "Buy credits at openrouter.ai/settings/credits, then save the key again."
 )
 KEY_LIMIT_REACHED_REASON = (
     "The key has reached its spending limit at OpenRouter. "
