@@ -5,7 +5,7 @@ Measures, through the resolver function's real handler (Powertools decorators in
 - warm resolves within the config TTL: latency percentiles and the AWS calls they make;
 - the memory a warm container's caches take per org served.
 
-Run with `make bench`; it exits non-zero when a target is missed. moto answers in process,
+Run with `make bench`; it exits non-zero when a target is missed. moto runs in process,
 so the cold numbers are not AWS's; the warm path makes no AWS call, so its numbers are the
 resolver's own.
 """

@@ -28,7 +28,7 @@ from tests.key_guard import KEY_SHAPE
 REPOSITORY = Path(__file__).resolve().parents[2]
 E2E_DIRECTORY = Path(__file__).resolve().parent
 
-# The slow demo keys answer after 10 s and the resolver caches for the TTL: short values
+# The slow demo keys respond after 10 s and the resolver caches for the TTL: short values
 # keep the tests that wait for either quick.
 PARAMETER_OVERRIDES = {"ProviderTimeoutSeconds": "2", "ResolverConfigTtlSeconds": "1"}
 

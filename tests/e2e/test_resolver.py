@@ -122,7 +122,7 @@ def save(
 
 
 def poll(resolve: Resolve, usage: str, done: Callable[[dict[str, Any]], bool]) -> float:
-    """Resolve until `done` holds and return the seconds it took. Fail after the TTL plus 2 s."""
+    """Resolve until `done` is true and return the seconds it took. Fail after the TTL plus 2 s."""
     started = time.monotonic()
     while time.monotonic() - started < TTL_SECONDS + 2:
         if done(resolve(usage)):

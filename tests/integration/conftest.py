@@ -41,7 +41,7 @@ class Sandbox:
     url: str
 
     def set_key(self, key: str, provider: str, **behaviour: Any) -> None:
-        """Set how the sandbox answers for one key (valid and funded unless told otherwise)."""
+        """Set how the sandbox responds to one key: valid and funded unless overridden."""
         response = httpx.post(
             f"{self.url}/_sandbox/keys", json={"key": key, "provider": provider, **behaviour}
         )
@@ -75,7 +75,7 @@ class AwsStack:
         return f"{SECRET_PREFIX}{org_id}/{provider}"
 
     def secret_value(self, org_id: str, provider: str) -> str:
-        # moto's default answer ignores moved stage labels, so ask for AWSCURRENT by name.
+        # moto's default response ignores moved stage labels, so ask for AWSCURRENT by name.
         response = self.secrets.get_secret_value(
             SecretId=self.secret_name(org_id, provider), VersionStage="AWSCURRENT"
         )

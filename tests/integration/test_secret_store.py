@@ -48,7 +48,7 @@ def test_make_current_restores_earlier_version(store: SecretStore) -> None:
 
     store.make_current("org_123", Provider.OPENROUTER, first, second)
 
-    # moto's default answer ignores moved stage labels, so ask for AWSCURRENT by name.
+    # moto's default response ignores moved stage labels, so ask for AWSCURRENT by name.
     current = store._client.get_secret_value(SecretId=SECRET_NAME, VersionStage="AWSCURRENT")
     assert current["VersionId"] == first
 

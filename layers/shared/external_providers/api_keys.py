@@ -5,7 +5,7 @@ from __future__ import annotations
 from external_providers.domain import Provider
 from external_providers.errors import InvalidRequest
 
-# Longest key accepted. Real keys are shorter than 300 characters (OpenAI project and service
+# Maximum key length accepted. Real keys are shorter than 300 characters (OpenAI project and service
 # account keys are the longest); the margin allows new shapes, not pasted documents.
 MAX_KEY_LENGTH = 512
 
@@ -14,7 +14,7 @@ KEY_PREFIXES: dict[Provider, str] = {
     Provider.OPENAI: "sk-",
 }
 
-# Prefixes shown in a key hint, longest first, so a hint tells the key's shape at a glance.
+# Prefixes shown in a key hint, longest first, so a hint shows the key's shape at a glance.
 HINT_PREFIXES = ("sk-or-v1-", "sk-svcacct-", "sk-admin-", "sk-proj-", "sk-or-", "sk-")
 
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 class AwsClientSettings(BaseSettings):
     """Time limits of AWS calls; each function's environment in `template.yaml` may set them.
 
-    The defaults fit the API, which answers within API Gateway's 30 seconds. The resolver
+    The defaults fit the API, which must respond within API Gateway's 30 seconds. The resolver
     sets shorter ones, so that a hanging AWS call ends in `lookup_failed` within its timeout.
     """
 

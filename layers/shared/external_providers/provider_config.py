@@ -48,7 +48,7 @@ class AuditAction(StrEnum):
 
 
 class AuditEntry(BaseModel):
-    """Who changed what and when; it carries the key hint, never the key."""
+    """A record of who changed what and when, with the key hint and never the key."""
 
     model_config = ConfigDict(frozen=True)
 

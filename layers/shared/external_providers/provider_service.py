@@ -1,4 +1,4 @@
-"""What the dashboard can do with an org's providers: read, save, validate again, delete."""
+"""Dashboard operations on an org's providers: read, save, validate again, delete."""
 
 from __future__ import annotations
 
@@ -79,15 +79,16 @@ class ProviderService:
         check = self._check_or_reject(current.provider, key)
 
         version = self._secrets.put(caller.org_id, current.provider, key)
+        now = self._clock()
         updated = current.model_copy(
             update={
                 "enabled": current.enabled if enabled is None else enabled,
                 "status": Status.ACTIVE,
                 "key_hint": key_hint(key),
                 "key_version": version,
-                "validated_at": check.credit.checked_at if check.credit else self._clock(),
+                "validated_at": now,
                 "credit": check.credit,
-                "last_check_at": self._clock(),
+                "last_check_at": now,
                 "last_check_error": None,
             }
         )
@@ -100,8 +101,8 @@ class ProviderService:
     def _undo_secret_put(self, previous: ProviderConfig, version: str) -> None:
         """Put the secret back as it was before a save whose state write failed.
 
-        The stored state still pins the previous version, so the new key is never used even
-        when this undo fails too; it only keeps the secret's current version honest.
+        The stored state still pins the previous version, so the new key is never used, even
+        when this undo fails too. The undo only keeps the secret's current version accurate.
         """
         try:
             if previous.key_version is None:
@@ -131,13 +132,14 @@ class ProviderService:
             )
         key = self._secrets.get(caller.org_id, current.provider, current.key_version)
         check = self._check_or_reject(current.provider, key)
+        now = self._clock()
         updated = current.model_copy(
             update={
                 "enabled": True,
                 "status": Status.ACTIVE,
-                "validated_at": self._clock(),
+                "validated_at": now,
                 "credit": check.credit,
-                "last_check_at": self._clock(),
+                "last_check_at": now,
                 "last_check_error": None,
             }
         )

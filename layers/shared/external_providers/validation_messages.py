@@ -17,8 +17,9 @@ def describe_problems(
     """Join pydantic's errors into one message of `field: problem` parts.
 
     `whole` names the input when an error has no field; `skip` drops location parts that
-    say where the input came from (such as `body`). Pydantic's messages (`msg`) never contain
-    the input value, and unshowable field names are replaced, so the message holds no input.
+    name where the input came from (such as `body`). Pydantic's built-in messages (`msg`) do
+    not contain the input value, and unshowable field names are replaced, so the message
+    contains no input. Validators of this package raise messages without input too.
     """
     problems = []
     for detail in errors:

@@ -131,14 +131,14 @@ def test_connect_error_exhausted(http: ProviderHttp, provider: FakeProvider) -> 
 
 
 def test_read_timeout_on_get_not_retried(http: ProviderHttp, provider: FakeProvider) -> None:
-    # Given: a provider too slow to answer within the time limit, which a retry would not fix
+    # Given: a provider too slow to respond within the time limit, which a retry would not fix
     provider.script("GET", KEY_PATH, httpx.ReadTimeout, recorded("openrouter", "key_valid_paid"))
 
     # When
     with pytest.raises(ProviderUnavailable) as raised:
         http.get(KEY_URL, OPENROUTER_KEY)
 
-    # Then: Save answers within one time limit per request, well inside API Gateway's 30 s
+    # Then: Save responds within one time limit per request, well inside API Gateway's 30 s
     assert provider.count("GET", KEY_PATH) == 1
     assert "did not answer within 1 seconds" in raised.value.message
 

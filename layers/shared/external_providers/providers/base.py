@@ -1,4 +1,4 @@
-"""What every provider client returns when it checks a key."""
+"""The result every provider client returns when it checks a key."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ class KeyCheck:
     """Outcome of checking a key with its provider.
 
     `status` is `active` when the key works and can pay; otherwise it is the status the key
-    gets (`invalid_key`, `insufficient_credits` or `insufficient_scope`) and `reason` says why
+    gets (`invalid_key`, `insufficient_credits` or `insufficient_scope`) and `reason` explains why
     in words a customer can act on. `credit` is None when the check did not get that far.
     """
 

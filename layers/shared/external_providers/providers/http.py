@@ -81,7 +81,7 @@ class ProviderHttp:
 
     Failures to connect and 5xx responses are retried `settings.provider_max_retries` times,
     with a short backoff. A read time-out is never retried: a provider that slow would likely
-    be as slow again, and Save must answer within API Gateway's 30 seconds. Other transport
+    be as slow again, and Save must respond within API Gateway's 30 seconds. Other transport
     failures (a write time-out, a dropped connection) are retried only for requests that cost
     nothing, because the provider may have charged a billable request whose response was lost.
     A 4xx response is returned to the caller at once, except a 429 rate limit: it is retried

@@ -1,6 +1,6 @@
 """Provider state and audit entries in the DynamoDB table.
 
-Items of one org share the partition key `ORG#<org_id>`; the sort key tells them apart:
+Items of one org share the partition key `ORG#<org_id>`; the sort key distinguishes them:
 `PROVIDER#<provider>` for a provider's state, `AUDIT#<timestamp>#<id>` for audit entries.
 """
 

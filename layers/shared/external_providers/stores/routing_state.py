@@ -44,7 +44,7 @@ class RoutingState(BaseModel):
 class RoutingStateStore:
     """Reads both provider items and the plan item of an org with one BatchGetItem.
 
-    Reads are strongly consistent, so a read after a change saved through the API sees it.
+    Reads are strongly consistent, so a read after a change saved through the API returns it.
     The resolver reads each org at most once per cache TTL, so the extra capacity is small.
     """
 
