@@ -36,6 +36,9 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 EVENTS = REPOSITORY / "events"
 TTL_SECONDS = float(PARAMETER_OVERRIDES["ResolverConfigTtlSeconds"])
 POLL_SECONDS = 0.2
+# Time allowed past the TTL for the invocations themselves: the local stack runs one at a
+# time, so a resolve can wait behind another test's request.
+GRACE_SECONDS = 2.0
 
 Resolve = Callable[[str], dict[str, Any]]
 
@@ -122,13 +125,13 @@ def save(
 
 
 def poll(resolve: Resolve, usage: str, done: Callable[[dict[str, Any]], bool]) -> float:
-    """Resolve until `done` is true and return the seconds it took. Fail after the TTL plus 2 s."""
+    """Resolve until `done` is true and return the seconds it took; fail after twice the grace."""
     started = time.monotonic()
-    while time.monotonic() - started < TTL_SECONDS + 2:
+    while time.monotonic() - started < TTL_SECONDS + 2 * GRACE_SECONDS:
         if done(resolve(usage)):
             return time.monotonic() - started
         time.sleep(POLL_SECONDS)
-    pytest.fail(f"the resolver did not show the change within {TTL_SECONDS + 2} s")
+    pytest.fail(f"the resolver did not show the change within {TTL_SECONDS + 2 * GRACE_SECONDS} s")
 
 
 def plan_event(org_id: str, plan: str, changed_at: datetime) -> dict[str, Any]:
@@ -237,7 +240,7 @@ def test_replaced_key_returned_within_ttl(
 
     # Then the resolver returns the new key within the TTL
     elapsed = poll(resolve, "message_tokens", lambda answer: answer["api_key"] == replacement)
-    assert elapsed <= TTL_SECONDS + 1
+    assert elapsed <= TTL_SECONDS + GRACE_SECONDS
 
 
 def test_downgraded_org_goes_to_platform_and_back(
@@ -266,7 +269,7 @@ def test_downgraded_org_goes_to_platform_and_back(
 
     # Then its key is used again within the TTL
     elapsed = poll(resolve, "message_tokens", lambda answer: answer["reason"] == "active")
-    assert elapsed <= TTL_SECONDS + 1
+    assert elapsed <= TTL_SECONDS + GRACE_SECONDS
     assert resolve("message_tokens")["api_key"] == key
 
 
